@@ -262,6 +262,7 @@ config_check(struct config *cfg, char *err, size_t errlen)
 	return 0;
 }
 
+/* On failure everything is freed again: the caller has nothing to free. */
 int
 config_load(struct config *cfg, const char *path, char *err, size_t errlen)
 {
@@ -280,6 +281,7 @@ config_load(struct config *cfg, const char *path, char *err, size_t errlen)
 		strcpy(cfg->config_dir, ".");
 	if ((f = fopen(path, "r")) == NULL) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		config_free(cfg);
 		return -1;
 	}
 	while (fgets(line, sizeof line, f)) {
@@ -287,11 +289,13 @@ config_load(struct config *cfg, const char *path, char *err, size_t errlen)
 		if (strlen(line) == sizeof line - 1 && line[sizeof line - 2] != '\n') {
 			snprintf(err, errlen, "%s:%u: line too long", path, lineno);
 			fclose(f);
+			config_free(cfg);
 			return -1;
 		}
 		if (config_line(cfg, line, seen, msg, sizeof msg) < 0) {
 			snprintf(err, errlen, "%s:%u: %s", path, lineno, msg);
 			fclose(f);
+			config_free(cfg);
 			return -1;
 		}
 	}
@@ -304,6 +308,7 @@ config_load(struct config *cfg, const char *path, char *err, size_t errlen)
 	}
 	if (config_check(cfg, msg, sizeof msg) < 0) {
 		snprintf(err, errlen, "%s: %s", path, msg);
+		config_free(cfg);
 		return -1;
 	}
 	return 0;

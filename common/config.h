@@ -1,5 +1,7 @@
 /*
  * config - postern.conf: `key = value` lines, `#` comments.
+ *	(`#` starts a comment only at the start of a line, as in Postfix, so
+ *	a value may contain it.)
  *
  * SYNOPSIS
  *	struct config cfg;
@@ -17,8 +19,10 @@
  *	Relative paths are taken relative to the config file's directory, so
  *	an instance directory can be moved as a whole.
  *
- *	A listen setting is "HOST:PORT" (IPv6 as "[::1]:25"), several separated
- *	by commas or spaces, or empty to leave that service closed.
+ *	A listen setting is one "HOST:PORT" (IPv6 as "[::1]:25"), or empty to
+ *	leave that service closed.  (One address per service for now: a host
+ *	that needs both families binds the wildcard "[::]:25" with
+ *	IPV6_V6ONLY off -- not yet offered.)
  */
 #ifndef POSTERN_CONFIG_H
 #define POSTERN_CONFIG_H

@@ -10,7 +10,8 @@
  *	Reading and updating (qmgr, local, `postern queue`):
  *	a = arena_new();
  *	queue_file_read(fd, a, &env, err, errlen);
- *	queue_file_set_status(fd, &env.rcpt[i], RCPT_DELIVERED, "250 ok");
+ *	r = &env.rcpt[i]; r->attempts++; r->last_attempt = time(NULL);
+ *	queue_file_set_status(fd, r, RCPT_DELIVERED, "250 2.0.0 ok");
  *
  * DESCRIPTION
  *	A queue file is human-readable up to the message:
@@ -19,31 +20,69 @@
  *		id: 0006271A2B3C4D
  *		arrival: 1763800000
  *		sender: <joe@example.org>		(<> is the null sender)
- *		client: 192.0.2.1 [mx.example.org]
- *		helo: mx.example.org
- *		protocol: ESMTP
+ *		client: 192.0.2.1 [mx.example.org]	(optional)
+ *		helo: mx.example.org			(optional)
+ *		protocol: ESMTP				(optional)
  *		auth: joe@example.org			(when authenticated)
- *		envid: xyz  ret: HDRS  smtputf8: 1  body: 8BITMIME   (optional)
- *		rcpt: <a@example.com> orcpt=rfc822;a@example.com notify=FAILURE
+ *		envid: xyz				(optional, DSN)
+ *		ret: HDRS				(optional, DSN)
+ *		smtputf8: 1				(optional)
+ *		body: 8BITMIME				(optional)
+ *		rcpt: <a@example.com>
+ *		orcpt: rfc822;a@example.com		(optional, DSN)
+ *		notify: FAILURE,DELAY			(optional, DSN)
  *		status: P 000 000000000000 [reason, padded to QUEUE_REASON_MAX]
- *		...one rcpt/status pair per recipient...
- *		size: 1234				(message bytes after the separator)
+ *		...one rcpt [orcpt] [notify] status group per recipient...
+ *		size: 000000000001234			(message bytes after "--")
  *		--
  *		<the message, exactly as it will be delivered>
  *
+ *	Keys appear at most once, except the recipient groups; orcpt and
+ *	notify each belong to the rcpt line above them, and each rcpt has
+ *	exactly one status line.  Values hold no control characters:
+ *	addresses and DSN values that do are refused by the writer, the
+ *	informational client/helo/protocol/auth have them replaced by '?'.
+ *
  *	The status line of each recipient has a fixed width so it is rewritten
  *	in place (pwrite + fdatasync) as outcomes arrive: a status letter (see
- *	enum rcpt_status), the number of attempts, the time of the last attempt
- *	and the last reply, truncated and padded with spaces.
+ *	enum rcpt_status), the number of attempts (3 digits, at most 999), the
+ *	time of the last attempt (12 digits, seconds since the epoch) and the
+ *	last reply, truncated to QUEUE_REASON_MAX bytes, anything but printable
+ *	ASCII replaced by '?', padded with spaces.  The size field has a fixed
+ *	width too: the writer reserves it and fills it in at commit.
+ *
+ *	queue_writer_begin() creates ".tmp-ID" in dirfd (O_EXCL; names that
+ *	start with a dot are never queue files) and writes the header.  The
+ *	envelope's arrival is used, or the current time when it is 0; each
+ *	recipient starts with its status, attempts, last_attempt and reason
+ *	(status 0 means RCPT_PENDING, reason NULL means "").
  *
  *	queue_writer_commit() is the single durable commit of a new message:
- *	fsync the temporary file, rename it to its id (never replacing a file),
- *	fsync the directory.  Only after it returns 0 may anyone say 250.
- *	On any failure the temporary file is removed and nothing is visible.
+ *	fill in the size, fsync the temporary file, rename it to its id (never
+ *	replacing a file), fsync the directory.  Only after it returns 0 may
+ *	anyone say 250.  On any failure the temporary file is removed and
+ *	nothing is visible.  Commit and abort free the writer.
  *
- *	queue_file_read() refuses (returns -1 with a reason) a truncated or
- *	malformed file, whose size line disagrees with the file; the caller
- *	moves such a file to corrupt/, never deletes it.
+ *	queue_file_read() parses the header into env (strings in the arena)
+ *	using pread only, so it leaves the descriptor's offset alone and works
+ *	on a descriptor shared with another process.  It refuses (returns -1
+ *	with a reason) a truncated or malformed file, or one whose size line
+ *	disagrees with the file's length; the caller moves such a file to
+ *	corrupt/, never deletes it.
+ *
+ *	queue_file_put_status() rewrites one recipient's status field from
+ *	r->attempts and r->last_attempt (which the caller sets: recording an
+ *	attempt is the caller's decision, expiring a message is not an
+ *	attempt), the new status and reason; it updates r->status, not
+ *	r->reason (the caller owns that string).  queue_file_set_status() does
+ *	the same and then fdatasync()s; after several put_status calls one
+ *	queue_file_sync() makes them all durable at once.
+ *
+ * DIAGNOSTICS
+ *	Functions returning int return 0 or -1 with errno set (ENOSPC and
+ *	EDQUOT mean the disk is full), and where there is an err buffer a
+ *	one-line explanation in it.  queue_writer_begin() returns NULL
+ *	likewise.  An append that fails is remembered: the commit then fails.
  */
 #ifndef POSTERN_QUEUE_FILE_H
 #define POSTERN_QUEUE_FILE_H
@@ -57,6 +96,13 @@
 struct arena;
 
 #define QUEUE_REASON_MAX 200
+/* "P 000 000000000000 " plus the reason: the part rewritten in place */
+#define QUEUE_STATUS_WIDTH (1 + 1 + 3 + 1 + 12 + 1 + QUEUE_REASON_MAX)
+#define QUEUE_SIZE_DIGITS 15
+#define QUEUE_ATTEMPTS_MAX 999
+/* A header larger than this is malformed (recipients are bounded too). */
+#define QUEUE_HEADER_MAX (8 * 1024 * 1024)
+#define QUEUE_TMP_PREFIX ".tmp-"
 
 enum rcpt_status {
 	RCPT_PENDING = 'P',	/* not yet delivered; retry when due */
@@ -80,9 +126,9 @@ struct queue_envelope {
 	char id[QUEUE_ID_LEN + 1];
 	time_t arrival;
 	char *sender;		/* "" is the null sender */
-	char *client;		/* "ADDR [NAME]" or "local uid=N" */
-	char *helo;
-	char *protocol;		/* SMTP, ESMTP, ESMTPS, ESMTPSA ... */
+	char *client;		/* "ADDR [NAME]" or "local uid=N", or NULL */
+	char *helo;		/* or NULL */
+	char *protocol;		/* SMTP, ESMTP, ESMTPS, ESMTPSA ... or NULL */
 	char *auth;		/* authenticated user or NULL */
 	char *envid;		/* DSN ENVID or NULL */
 	char *ret;		/* DSN RET (FULL/HDRS) or NULL */
@@ -105,6 +151,9 @@ void queue_writer_abort(struct queue_writer *w);
 
 int queue_file_read(int fd, struct arena *a, struct queue_envelope *env,
     char *err, size_t errlen);
+int queue_file_put_status(int fd, struct queue_rcpt *r, char status,
+    const char *reason);
+int queue_file_sync(int fd);
 int queue_file_set_status(int fd, struct queue_rcpt *r, char status,
     const char *reason);
 /* 1 when no recipient is left to try or to notify about */
