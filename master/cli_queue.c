@@ -362,9 +362,20 @@ queue_cat(const struct config *cfg, const char *id)
 int
 cli_queue(struct config *cfg, int argc, char **argv)
 {
+	int rc;
+
 	if (argc == 1 && strcmp(argv[0], "list") == 0)
-		return queue_list(cfg);
-	if (argc == 2 && strcmp(argv[0], "cat") == 0)
-		return queue_cat(cfg, argv[1]);
-	return queue_usage();
+		rc = queue_list(cfg);
+	else if (argc == 2 && strcmp(argv[0], "cat") == 0)
+		rc = queue_cat(cfg, argv[1]);
+	else
+		return queue_usage();
+	/* Output that did not get out (a full disk, a closed pipe) is a
+	 * failure, not a short listing. */
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "postern: writing the output: %s\n",
+		    strerror(errno));
+		return 1;
+	}
+	return rc;
 }

@@ -36,6 +36,7 @@
 #include "common/mem.h"
 #include "common/users.h"
 #include "master/cli_internal.h"
+#include "master/master.h"
 
 #define DEV_PORT_BASE 10000
 
@@ -195,11 +196,17 @@ dev_prepare(const char *dir, int base, struct config *cfg)
 		goto out;
 	if (stat(cert, &st) < 0 && write_dev_certificate(tls) < 0)
 		goto out;
+	/* The system users must exist before the users table is given to
+	 * lookup_user. */
+	if (spool_prepare(cfg, geteuid() == 0) < 0)
+		goto out;
 	if (stat(cfg->users_table, &st) < 0 &&
 	    users_add_user(cfg, "demo@localhost", "demo", err, sizeof err) < 0) {
 		fprintf(stderr, "postern: cannot create demo@localhost: %s\n", err);
 		goto out;
 	}
+	if (mail_domain_prepare(cfg, "localhost", geteuid() == 0) < 0)
+		goto out;
 	rc = 0;
 out:
 	free(conf);

@@ -61,6 +61,8 @@ struct master {
 
 /* spool.c */
 int spool_prepare(const struct config *cfg, int privileged);
+int mail_domain_prepare(const struct config *cfg, const char *domain,
+    int privileged);
 int spool_lock_pid(const struct config *cfg);
 void spool_remove_pid(const struct config *cfg);
 pid_t spool_read_pid(const struct config *cfg);

@@ -11,10 +11,15 @@
  *
  *	The jails are root-owned and not writable by their role.  private/ is
  *	root-only: only the master connects to the services' sockets there.
+ *	Because the mail root is such a jail, local (vmail) cannot create a
+ *	domain's folder in it: mail_domain_prepare() does, as root, for every
+ *	domain of the users table at start and for each new domain from
+ *	`postern user add`.  local then creates the users' Maildirs inside.
  *
  *	spool_lock_pid() takes pid/master.pid with an exclusive lock, so two
  *	masters never share a spool.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
@@ -96,6 +101,45 @@ fail:
 }
 
 int
+mail_domain_prepare(const struct config *cfg, const char *domain, int privileged)
+{
+	char *path;
+	int rc;
+
+	if (*domain == '\0' || *domain == '.' || strchr(domain, '/') != NULL)
+		return -1;
+	path = xasprintf("%s/%s", cfg->mail_root, domain);
+	for (char *p = path + strlen(cfg->mail_root) + 1; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	rc = ensure_dir(path, privileged ? cfg->vmail_user : NULL, 0700, privileged);
+	free(path);
+	return rc;
+}
+
+/* A folder for every domain that has a user in the users table. */
+static int
+prepare_user_domains(const struct config *cfg, int privileged)
+{
+	FILE *f = fopen(cfg->users_table, "r");
+	char line[1024];
+	int rc = 0;
+
+	if (f == NULL)
+		return errno == ENOENT ? 0 : -1;
+	while (fgets(line, sizeof line, f)) {
+		char *at, *end;
+		if (line[0] == '#' || isspace((unsigned char)line[0]))
+			continue;
+		end = line + strcspn(line, " \t\r\n");
+		*end = '\0';
+		if ((at = strrchr(line, '@')) != NULL && at[1])
+			rc |= mail_domain_prepare(cfg, at + 1, privileged);
+	}
+	fclose(f);
+	return rc;
+}
+
+int
 spool_prepare(const struct config *cfg, int privileged)
 {
 	static const char *queue_dirs[] = {
@@ -127,6 +171,7 @@ spool_prepare(const struct config *cfg, int privileged)
 	rc |= ensure_dir(cfg->mail_root, NULL, 0755, privileged);
 	rc |= ensure_dir(cfg->empty_dir, NULL, 0555, privileged);
 	rc |= ensure_dir(cfg->tables_dir, NULL, 0755, privileged);
+	rc |= prepare_user_domains(cfg, privileged);
 	return rc ? -1 : 0;
 }
 
