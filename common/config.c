@@ -262,14 +262,14 @@ config_check(struct config *cfg, char *err, size_t errlen)
 	return 0;
 }
 
-/* On failure everything is freed again: the caller has nothing to free. */
-int
-config_load(struct config *cfg, const char *path, char *err, size_t errlen)
+/* Parses an open config stream; on failure everything is freed again. */
+static int
+config_parse_stream(struct config *cfg, const char *path, FILE *f, char *err,
+    size_t errlen)
 {
 	unsigned char seen[NSETTINGS] = { 0 };
 	char line[4096], msg[512];
 	unsigned lineno = 0;
-	FILE *f;
 	char *slash;
 
 	config_defaults(cfg);
@@ -279,27 +279,17 @@ config_load(struct config *cfg, const char *path, char *err, size_t errlen)
 		slash == cfg->config_dir ? (void)(slash[1] = '\0') : (void)(*slash = '\0');
 	else
 		strcpy(cfg->config_dir, ".");
-	if ((f = fopen(path, "r")) == NULL) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		config_free(cfg);
-		return -1;
-	}
 	while (fgets(line, sizeof line, f)) {
 		lineno++;
 		if (strlen(line) == sizeof line - 1 && line[sizeof line - 2] != '\n') {
 			snprintf(err, errlen, "%s:%u: line too long", path, lineno);
-			fclose(f);
-			config_free(cfg);
-			return -1;
+			goto fail;
 		}
 		if (config_line(cfg, line, seen, msg, sizeof msg) < 0) {
 			snprintf(err, errlen, "%s:%u: %s", path, lineno, msg);
-			fclose(f);
-			config_free(cfg);
-			return -1;
+			goto fail;
 		}
 	}
-	fclose(f);
 	if (cfg->myhostname[0] == '\0') {
 		char host[256] = "localhost";
 		gethostname(host, sizeof host - 1);
@@ -308,10 +298,47 @@ config_load(struct config *cfg, const char *path, char *err, size_t errlen)
 	}
 	if (config_check(cfg, msg, sizeof msg) < 0) {
 		snprintf(err, errlen, "%s: %s", path, msg);
-		config_free(cfg);
-		return -1;
+		goto fail;
 	}
 	return 0;
+fail:
+	config_free(cfg);
+	return -1;
+}
+
+int
+config_load(struct config *cfg, const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	int rc;
+
+	if (f == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		memset(cfg, 0, sizeof *cfg);
+		return -1;
+	}
+	rc = config_parse_stream(cfg, path, f, err, errlen);
+	fclose(f);
+	return rc;
+}
+
+int
+config_load_text(struct config *cfg, const char *path, const char *text,
+    size_t len, char *err, size_t errlen)
+{
+	FILE *f = fmemopen((void *)text, len, "r");
+	int rc;
+
+	if (len == 0)
+		f = fopen("/dev/null", "r");
+	if (f == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		memset(cfg, 0, sizeof *cfg);
+		return -1;
+	}
+	rc = config_parse_stream(cfg, path, f, err, errlen);
+	fclose(f);
+	return rc;
 }
 
 void

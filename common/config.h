@@ -76,7 +76,12 @@ struct config {
 	int log_debug;
 };
 
+/* Both return 0, or -1 with err set and nothing left to free. */
 int config_load(struct config *cfg, const char *path, char *err, size_t errlen);
+/* The same from text already read (a jailed service gets it from the
+ * master); path is what the text was read from. */
+int config_load_text(struct config *cfg, const char *path, const char *text,
+    size_t len, char *err, size_t errlen);
 void config_defaults(struct config *cfg);
 void config_free(struct config *cfg);
 /* Prints every setting as `key = value`; with_docs adds each one's doc. */

@@ -16,7 +16,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/channel.h"
 #include "common/log.h"
+#include "common/mem.h"
+#include "common/proto.h"
 #include "common/net.h"
 #include "common/service.h"
 
@@ -190,4 +193,37 @@ service_drop(struct service *svc, enum service_role role)
 		fatal("PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
 	if (!f.dumpable)
 		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
+int
+service_config_reload(const struct service *svc, struct config *fresh,
+    char *err, size_t errlen)
+{
+	struct buf req = BUF_INIT, frame = BUF_INIT;
+	struct attr_list *reply;
+	const struct attr *text;
+	int fd = -1, rc = -1;
+
+	if (!svc->chrooted)
+		return config_load(fresh, svc->cfg.path, err, errlen);
+	reply = xmalloc(sizeof *reply);
+	attr_put(&req, "op", "config");
+	attr_put_u64(&req, "id", 1);
+	if (channel_call(SERVICE_MASTER_FD, &req, &frame, reply, &fd,
+	    PROTO_TIMEOUT_MS) < 0) {
+		snprintf(err, errlen, "cannot ask the master for the config: %s",
+		    strerror(errno));
+	} else if ((text = attr_find(reply, "text")) == NULL) {
+		const char *why = attr_get(reply, "reason");
+		snprintf(err, errlen, "%s", why ? why : "the master sent no config");
+	} else {
+		rc = config_load_text(fresh, svc->cfg.path, text->value, text->len,
+		    err, errlen);
+	}
+	if (fd >= 0)
+		close(fd);
+	free(reply);
+	buf_free(&req);
+	buf_free(&frame);
+	return rc;
 }

@@ -59,5 +59,10 @@ struct service {
 void service_init(struct service *svc, const char *name, int argc, char **argv);
 int service_listener(const struct service *svc, const char *name);
 void service_drop(struct service *svc, enum service_role role);
+/* Reads the config again into *fresh (for SIGHUP).  Inside a jail the
+ * file is out of reach, so the text comes from the master over the master
+ * channel (op=config).  Returns 0, or -1 with err set. */
+int service_config_reload(const struct service *svc, struct config *fresh,
+    char *err, size_t errlen);
 
 #endif

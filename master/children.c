@@ -15,7 +15,9 @@
  *	On the master channel a service may ask op=connect service=NAME; the
  *	master checks the requester's row (may_connect), connects to NAME's
  *	private socket and passes the connection back.  That is how chrooted
- *	services reach each other, and reach a restarted peer again.
+ *	services reach each other, and reach a restarted peer again.  A
+ *	service may also ask op=config for the config file's text, which is
+ *	how a jailed service re-reads it on SIGHUP.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -113,6 +115,31 @@ broker_connect(struct child *c, const char *id, const char *service)
 	buf_free(&reply);
 }
 
+/* A jailed service cannot read the config file: it asks for the text. */
+static void
+broker_config(struct child *c, const char *id)
+{
+	struct buf reply = BUF_INIT, text = BUF_INIT;
+	char chunk[4096];
+	size_t n;
+	FILE *f = fopen(c->master->config_path, "r");
+
+	if (f == NULL) {
+		broker_reply_error(c, id, strerror(errno));
+		return;
+	}
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0 &&
+	    text.len < ATTR_FRAME_MAX / 2)
+		buf_append(&text, chunk, n);
+	fclose(f);
+	attr_put(&reply, "id", id);
+	attr_put(&reply, "status", "ok");
+	attr_putn(&reply, "text", text.data ? text.data : "", text.len);
+	channel_send(c->channel, &reply, -1);
+	buf_free(&reply);
+	buf_free(&text);
+}
+
 static void
 child_on_message(struct channel *ch, struct attr_list *msg, int fd, void *arg)
 {
@@ -124,6 +151,8 @@ child_on_message(struct channel *ch, struct attr_list *msg, int fd, void *arg)
 		close(fd);	/* services never hand the master descriptors */
 	if (op && id && strcmp(op, "connect") == 0)
 		broker_connect(c, id, attr_get(msg, "service"));
+	else if (op && id && strcmp(op, "config") == 0)
+		broker_config(c, id);
 	else
 		broker_reply_error(c, id ? id : "0", "unknown request");
 }

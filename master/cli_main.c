@@ -180,6 +180,31 @@ cmd_check(const char *path)
 	return 0;
 }
 
+/* The verbs that need a loaded config; argv starts after the verb. */
+static int
+cli_dispatch(struct config *cfg, const char *verb, int argc, char **argv)
+{
+	if (strcmp(verb, "config") == 0) {
+		if (argc > 0 && strcmp(argv[0], "--defaults") == 0)
+			config_defaults(cfg);
+		config_print(cfg, stdout, argc > 0);
+		return 0;
+	}
+	if (strcmp(verb, "start") == 0)
+		return cmd_start(cfg);
+	if (strcmp(verb, "stop") == 0)
+		return cmd_stop(cfg);
+	if (strcmp(verb, "status") == 0 || strcmp(verb, "reload") == 0)
+		return cmd_simple(cfg, verb);
+	if (strcmp(verb, "flush") == 0)
+		return cmd_simple(cfg, "queue_notify");
+	if (strcmp(verb, "user") == 0 && argc > 0)
+		return cli_user(cfg, argc, argv);
+	if (strcmp(verb, "queue") == 0 && argc > 0)
+		return cli_queue(cfg, argc, argv);
+	return usage();
+}
+
 int
 main(int argc, char **argv)
 {
@@ -188,7 +213,6 @@ main(int argc, char **argv)
 	char err[512];
 	int i = 1;
 
-	log_init("postern");
 	setenv("POSTERN_LOG_STDERR", "1", 1);
 	log_init("postern");
 	if (config == NULL)
@@ -208,22 +232,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "postern: %s\n", err);
 		return 1;
 	}
-	if (strcmp(verb, "config") == 0) {
-		int docs = i + 1 < argc && strcmp(argv[i + 1], "--defaults") == 0;
-		if (docs)
-			config_defaults(&cfg);
-		config_print(&cfg, stdout, docs);
-		return 0;
-	}
-	if (strcmp(verb, "start") == 0)
-		return cmd_start(&cfg);
-	if (strcmp(verb, "stop") == 0)
-		return cmd_stop(&cfg);
-	if (strcmp(verb, "status") == 0 || strcmp(verb, "reload") == 0)
-		return cmd_simple(&cfg, verb);
-	if (strcmp(verb, "user") == 0 && i + 1 < argc)
-		return cli_user(&cfg, argc - i - 1, argv + i + 1);
-	if (strcmp(verb, "queue") == 0 && i + 1 < argc)
-		return cli_queue(&cfg, argc - i - 1, argv + i + 1);
-	return usage();
+	int rc = cli_dispatch(&cfg, verb, argc - i - 1, argv + i + 1);
+	config_free(&cfg);
+	return rc;
 }

@@ -1,6 +1,7 @@
 /*
  * control - the control socket, public/control, that the `postern` command
- * talks to.  Anyone may ask for status; reload and stop are for root, the
+ * talks to.  Anyone may ask for status; reload, stop and queue_notify (qmgr
+ * looks at the queue now) are for root, the
  * user the master runs as, and the mail_owner user (checked with
  * SO_PEERCRED, which the peer cannot forge).
  */
@@ -36,6 +37,24 @@ control_may_change(const struct control_client *cc)
 	return pw != NULL && pw->pw_uid == cc->uid;
 }
 
+/* Tells qmgr to look at the queue now, through its private socket. */
+static int
+control_notify_qmgr(struct master *m)
+{
+	struct buf note = BUF_INIT;
+	char *path = spool_path(&m->cfg, "private/qmgr");
+	int fd = net_connect_unix(path), rc = -1;
+
+	free(path);
+	if (fd < 0)
+		return -1;
+	attr_put(&note, "op", "queue_notify");
+	rc = channel_write_frame(fd, &note, -1);
+	close(fd);
+	buf_free(&note);
+	return rc;
+}
+
 static void
 control_on_message(struct channel *ch, struct attr_list *msg, int fd, void *arg)
 {
@@ -50,7 +69,8 @@ control_on_message(struct channel *ch, struct attr_list *msg, int fd, void *arg)
 		attr_put(&reply, "status", "ok");
 		attr_putf(&reply, "service", "master %d", (int)getpid());
 		children_status(cc->m, &reply);
-	} else if (strcmp(op, "reload") != 0 && strcmp(op, "stop") != 0) {
+	} else if (strcmp(op, "reload") != 0 && strcmp(op, "stop") != 0 &&
+	    strcmp(op, "queue_notify") != 0) {
 		attr_put(&reply, "status", "error");
 		attr_put(&reply, "reason", "unknown request");
 	} else if (!control_may_change(cc)) {
@@ -59,8 +79,14 @@ control_on_message(struct channel *ch, struct attr_list *msg, int fd, void *arg)
 		attr_put(&reply, "reason", "permission denied");
 	} else {
 		log_info("control: %s requested by uid %u", op, (unsigned)cc->uid);
-		attr_put(&reply, "status", "ok");
-		raise(strcmp(op, "stop") == 0 ? SIGTERM : SIGHUP);
+		if (strcmp(op, "queue_notify") == 0 && control_notify_qmgr(cc->m) < 0) {
+			attr_put(&reply, "status", "error");
+			attr_put(&reply, "reason", "qmgr is not running");
+		} else {
+			attr_put(&reply, "status", "ok");
+		}
+		if (strcmp(op, "stop") == 0 || strcmp(op, "reload") == 0)
+			raise(strcmp(op, "stop") == 0 ? SIGTERM : SIGHUP);
 	}
 	channel_send(ch, &reply, -1);
 	buf_free(&reply);
