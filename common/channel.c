@@ -544,6 +544,32 @@ channel_call(int fd, const struct buf *req, struct buf *frame,
 	return channel_read_frame(fd, frame, reply, fd_out, timeout_ms);
 }
 
+/* One request on the master channel.  Ids increase, and a reply to an
+ * earlier request that timed out is skipped rather than taken for ours. */
+int
+service_call_master(const struct buf *req_attrs, struct buf *frame,
+    struct attr_list *reply, int *fd_out)
+{
+	static uint64_t next_id;
+	struct buf req = BUF_INIT;
+	uint64_t id = ++next_id, got;
+	int rc;
+
+	attr_put_u64(&req, "id", id);
+	buf_append(&req, req_attrs->data ? req_attrs->data : "", req_attrs->len);
+	rc = channel_write_frame(SERVICE_MASTER_FD, &req, -1);
+	buf_free(&req);
+	while (rc == 0) {
+		rc = channel_read_frame(SERVICE_MASTER_FD, frame, reply, fd_out,
+		    PROTO_TIMEOUT_MS);
+		if (rc == 0 && attr_get_u64(reply, "id", &got) == 0 && got == id)
+			return 0;
+		if (rc == 0 && *fd_out >= 0)
+			close(*fd_out);
+	}
+	return -1;
+}
+
 int
 service_connect(const char *service)
 {
@@ -552,10 +578,8 @@ service_connect(const char *service)
 	int fd = -1, rc;
 
 	attr_put(&req, "op", "connect");
-	attr_put_u64(&req, "id", 1);
 	attr_put(&req, "service", service);
-	rc = channel_call(SERVICE_MASTER_FD, &req, &frame, reply, &fd,
-	    PROTO_TIMEOUT_MS);
+	rc = service_call_master(&req, &frame, reply, &fd);
 	if (rc < 0) {
 		log_warn("cannot reach the master to connect to %s: %s", service,
 		    strerror(errno));

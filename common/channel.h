@@ -71,5 +71,9 @@ int channel_call(int fd, const struct buf *req, struct buf *frame,
 #define SERVICE_MASTER_FD 3
 
 int service_connect(const char *service);
+/* A blocking request to the master: req holds the attributes but "id",
+ * which this adds.  Returns 0 with the matching reply, or -1. */
+int service_call_master(const struct buf *req, struct buf *frame,
+    struct attr_list *reply, int *fd_out);
 
 #endif

@@ -208,9 +208,7 @@ service_config_reload(const struct service *svc, struct config *fresh,
 		return config_load(fresh, svc->cfg.path, err, errlen);
 	reply = xmalloc(sizeof *reply);
 	attr_put(&req, "op", "config");
-	attr_put_u64(&req, "id", 1);
-	if (channel_call(SERVICE_MASTER_FD, &req, &frame, reply, &fd,
-	    PROTO_TIMEOUT_MS) < 0) {
+	if (service_call_master(&req, &frame, reply, &fd) < 0) {
 		snprintf(err, errlen, "cannot ask the master for the config: %s",
 		    strerror(errno));
 	} else if ((text = attr_find(reply, "text")) == NULL) {
