@@ -45,11 +45,33 @@
 static const struct service_spec services[] = {
 	{ "lookup", "postern-lookup", 1, { NULL }, { NULL } },
 	{ "local", "postern-local", 1, { NULL }, { "lookup", NULL } },
-	{ "qmgr", "postern-qmgr", 1, { NULL }, { "local", "lookup", NULL } },
+	{ "smtp", "postern-smtp", 1, { NULL }, { "lookup", NULL } },
+	{ "qmgr", "postern-qmgr", 1, { NULL }, { "local", "smtp", "lookup", NULL } },
 	{ "enqueue", "postern-enqueue", 1, { NULL }, { "qmgr", NULL } },
-	{ "smtpd", "postern-smtpd", 0, { "smtp", "submission", NULL },
+	{ "smtpd", "postern-smtpd", 0, { "smtp", "submission", "pickup", NULL },
 	    { "enqueue", "lookup", NULL } },
+	{ "pop3d", "postern-pop3d", 0, { "pop3", "pop3s", NULL }, { "lookup", NULL } },
+	{ "imapd", "postern-imapd", 0, { "imap", "imaps", NULL }, { "lookup", NULL } },
 };
+
+/* A row whose program is not built is left out, and so are its ports. */
+int
+service_built(const struct master *m, const struct service_spec *spec)
+{
+	char *path = xasprintf("%s/%s", m->libexec_dir, spec->program);
+	int ok = access(path, X_OK) == 0;
+
+	free(path);
+	return ok;
+}
+
+static int
+service_count(const struct master *m, const struct service_spec *spec)
+{
+	if (!service_built(m, spec))
+		return 0;
+	return !strcmp(spec->name, "smtpd") ? m->cfg.smtpd_workers : 1;
+}
 
 const struct service_spec *
 services_table(size_t *n)
@@ -286,14 +308,14 @@ child_spawn(struct child *c)
 void
 children_start(struct master *m)
 {
-	int workers = m->cfg.smtpd_workers, n = 0;
+	int n = 0;
 
 	m->nchildren = 0;
 	for (size_t i = 0; i < sizeof services / sizeof services[0]; i++)
-		m->nchildren += !strcmp(services[i].name, "smtpd") ? workers : 1;
-	m->children = xcalloc((size_t)m->nchildren, sizeof *m->children);
+		m->nchildren += service_count(m, &services[i]);
+	m->children = xcalloc((size_t)m->nchildren + 1, sizeof *m->children);
 	for (size_t i = 0; i < sizeof services / sizeof services[0]; i++) {
-		int count = !strcmp(services[i].name, "smtpd") ? workers : 1;
+		int count = service_count(m, &services[i]);
 		for (int k = 0; k < count; k++, n++) {
 			m->children[n].master = m;
 			m->children[n].spec = &services[i];

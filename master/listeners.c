@@ -36,8 +36,6 @@ static const struct listen_setting listen_settings[] = {
 	{ "imaps", offsetof(struct config, imaps_listen) },
 };
 
-extern const struct service_spec *services_table(size_t *n);
-
 static const char *
 listen_address(const struct config *cfg, const char *name)
 {
@@ -48,15 +46,15 @@ listen_address(const struct config *cfg, const char *name)
 	return NULL;
 }
 
-/* Is there a service in the table that takes listener NAME? */
+/* Is there a built service in the table that takes listener NAME? */
 static int
-listener_wanted(const char *name)
+listener_wanted(const struct master *m, const char *name)
 {
 	size_t n;
 	const struct service_spec *t = services_table(&n);
 
 	for (size_t i = 0; i < n; i++)
-		for (int j = 0; t[i].listen_names[j]; j++)
+		for (int j = 0; t[i].listen_names[j] && service_built(m, &t[i]); j++)
 			if (strcmp(t[i].listen_names[j], name) == 0)
 				return 1;
 	return 0;
@@ -90,7 +88,7 @@ open_network_listeners(struct master *m)
 
 		if (addr == NULL || *addr == '\0')
 			continue;
-		if (!listener_wanted(name)) {
+		if (!listener_wanted(m, name)) {
 			log_info("%s_listen = %s: no service for it is built yet; "
 			    "the port stays closed", name, addr);
 			continue;
@@ -113,7 +111,7 @@ open_private_listeners(struct master *m)
 	char err[256];
 
 	for (size_t i = 0; i < n; i++) {
-		if (!t[i].has_private)
+		if (!t[i].has_private || !service_built(m, &t[i]))
 			continue;
 		char *rel = xasprintf("private/%s", t[i].name);
 		char *path = spool_path(&m->cfg, rel);
@@ -129,10 +127,33 @@ open_private_listeners(struct master *m)
 	return 0;
 }
 
+/* public/pickup: the sendmail command speaks SMTP to smtpd here; smtpd
+ * learns the submitting uid with SO_PEERCRED. */
+static int
+open_pickup_listener(struct master *m)
+{
+	char *path = spool_path(&m->cfg, "public/pickup");
+	char err[256];
+	int fd;
+
+	if (!listener_wanted(m, "pickup")) {
+		free(path);
+		return 0;
+	}
+	if ((fd = net_listen_unix(path, 0666, err, sizeof err)) < 0) {
+		log_warn("%s", err);
+		free(path);
+		return -1;
+	}
+	free(path);
+	return listener_add(m, "pickup", NULL, fd, NULL);
+}
+
 int
 listeners_open(struct master *m)
 {
-	if (open_private_listeners(m) < 0 || open_network_listeners(m) < 0)
+	if (open_private_listeners(m) < 0 || open_network_listeners(m) < 0 ||
+	    open_pickup_listener(m) < 0)
 		return -1;
 	return 0;
 }

@@ -20,8 +20,8 @@ struct service_spec {
 	const char *name;		/* "smtpd" */
 	const char *program;		/* "postern-smtpd" */
 	int has_private;		/* the master binds private/NAME for it */
-	const char *listen_names[4];	/* listener names it inherits */
-	const char *may_connect[4];	/* services it may ask to reach */
+	const char *listen_names[6];	/* listeners it inherits; NULL-ended */
+	const char *may_connect[6];	/* services it may reach; NULL-ended */
 };
 
 struct listener {
@@ -72,6 +72,8 @@ char *spool_path(const struct config *cfg, const char *rel);
 int listeners_open(struct master *m);
 
 /* children.c */
+const struct service_spec *services_table(size_t *n);
+int service_built(const struct master *m, const struct service_spec *spec);
 void children_start(struct master *m);
 void children_reap(struct master *m);
 void children_signal(struct master *m, int sig);
