@@ -33,6 +33,9 @@
  *					-> id result=notfound  (domain local, no user)
  *					-> id result=remote    (domain not local)
  *	op=auth id user password	-> id result=ok user=CANONICAL | result=fail
+ *	op=sender_login id user sender	-> id result=ok | result=denied
+ *	    (may the authenticated USER use SENDER in MAIL FROM?  yes when
+ *	    they are the same address, or the sender_login table says so)
  *	any op				-> id result=temp reason  (table unreadable)
  *
  * LOCAL (qmgr -> local), with the queue file (O_RDONLY) passed as fd

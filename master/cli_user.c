@@ -13,7 +13,9 @@
  *	shoulder-surfing matters).  Edits go through users.h, which rewrites
  *	cfg->users_table and its .lmdb atomically; the lookup agent sees the
  *	change at its next lookup, without a reload.  Adding the first user of
- *	a domain makes that domain local.
+ *	a domain makes that domain local; `add` also makes the domain's
+ *	folder in the mail root (mail_domain_prepare(), spool.c), because
+ *	local, jailed in a root-owned mail root, cannot.
  *
  * DIAGNOSTICS
  *	Exit status 0 on success, 1 with a message on stderr on failure, 2 on
@@ -26,6 +28,7 @@
 
 #include "common/users.h"
 #include "master/cli.h"
+#include "master/master.h"
 
 static int
 user_usage(void)
@@ -83,6 +86,24 @@ user_with_password(struct config *cfg, const char *addr, user_password_fn fn,
 	return 0;
 }
 
+/* The user is in the table either way; without the folder local defers
+ * its mail, so say so and fail. */
+static int
+user_add(struct config *cfg, const char *addr)
+{
+	int rc = user_with_password(cfg, addr, users_add_user, "added");
+	const char *domain = strrchr(addr, '@');
+
+	if (rc != 0 || domain == NULL)
+		return rc;
+	if (mail_domain_prepare(cfg, domain + 1, geteuid() == 0) < 0) {
+		fprintf(stderr, "postern user: the mail folder of %s could not "
+		    "be made in %s\n", domain + 1, cfg->mail_root);
+		return 1;
+	}
+	return 0;
+}
+
 static int
 user_del(struct config *cfg, const char *addr)
 {
@@ -118,7 +139,7 @@ cli_user(struct config *cfg, int argc, char **argv)
 	if (argc != 2)
 		return user_usage();
 	if (strcmp(verb, "add") == 0)
-		return user_with_password(cfg, argv[1], users_add_user, "added");
+		return user_add(cfg, argv[1]);
 	if (strcmp(verb, "passwd") == 0)
 		return user_with_password(cfg, argv[1], users_set_password,
 		    "password changed");

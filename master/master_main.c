@@ -17,7 +17,9 @@
  *	otherwise it detaches and logs to syslog.
  *
  *	Started by a non-root user, every service runs as that user without
- *	chroot, and the master says so in one log line.
+ *	chroot, and the master says so in one log line.  Started by root, it
+ *	keeps only cap_kill, cap_setgid, cap_setuid, cap_net_bind_service and
+ *	cap_sys_chroot once the spool is prepared and the ports are bound.
  *
  * SETTINGS
  *	Every setting of postern.conf; the listeners and spool_dir are read
@@ -29,6 +31,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/capability.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -112,6 +116,37 @@ watch_signals(struct master *m)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+/* PRIVSEP.md: once the spool is prepared and the ports are bound, the
+ * master needs only to spawn (setuid, setgid, chroot for the children it
+ * execs, which inherit this bounding set), signal them and bind again.
+ * CAP_DAC_OVERRIDE and CAP_CHOWN go: the directories already have their
+ * owners. */
+static void
+master_limit_capabilities(void)
+{
+	static const cap_value_t keep[] = {
+		CAP_KILL, CAP_SETGID, CAP_SETUID, CAP_NET_BIND_SERVICE,
+		CAP_SYS_CHROOT,
+	};
+	const int nkeep = sizeof keep / sizeof keep[0];
+	cap_t caps = cap_init();
+
+	for (cap_value_t c = 0; c <= CAP_LAST_CAP; c++) {
+		int wanted = 0;
+		for (int i = 0; i < nkeep; i++)
+			wanted |= keep[i] == c;
+		if (!wanted && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 &&
+		    errno != EINVAL)
+			fatal("cannot drop capability %d from the bounding set: %s",
+			    (int)c, strerror(errno));
+	}
+	if (cap_set_flag(caps, CAP_PERMITTED, nkeep, keep, CAP_SET) < 0 ||
+	    cap_set_flag(caps, CAP_EFFECTIVE, nkeep, keep, CAP_SET) < 0 ||
+	    cap_set_proc(caps) < 0)
+		fatal("cannot limit the master's capabilities: %s", strerror(errno));
+	cap_free(caps);
+}
+
 static void
 detach(void)
 {
@@ -170,6 +205,8 @@ main(int argc, char **argv)
 	m.base = event_base_new();
 	if (listeners_open(&m) < 0 || control_open(&m) < 0)
 		fatal("cannot open the listening sockets");
+	if (m.privileged)
+		master_limit_capabilities();
 	watch_signals(&m);
 	children_start(&m);
 	log_info("started (config %s)", m.config_path);

@@ -45,8 +45,8 @@
 
 #include "common/log.h"
 #include "common/service.h"
-#include "qmgr/accept.h"
-#include "qmgr/daemon.h"
+#include "common/acceptor.h"
+#include "common/daemon.h"
 #include "qmgr/enqueue.h"
 
 #define SWEEP_INTERVAL_SEC 30

@@ -47,8 +47,8 @@
 
 #include "common/log.h"
 #include "common/service.h"
-#include "qmgr/accept.h"
-#include "qmgr/daemon.h"
+#include "common/acceptor.h"
+#include "common/daemon.h"
 #include "qmgr/qmgr.h"
 
 #define SCAN_INTERVAL_SEC 5

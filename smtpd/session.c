@@ -226,6 +226,7 @@ do_rcpt(struct session *s, const struct verb_args *a)
 	struct session_txn *t = &s->txn;
 	const struct address *to = &a->rcpt.to;
 
+	t->rcpt_tried++;
 	if (t->nrcpt >= rcpt_limit(s)) {
 		session_error(s, "452 4.5.3 Error: too many recipients");
 		return;
@@ -248,8 +249,11 @@ static void
 do_data(struct session *s, const struct verb_args *a)
 {
 	(void)a;
+	/* RFC 5321 3.3: 503 when no RCPT came, 554 when every one was refused. */
 	if (s->state != SESSION_RCPT) {
-		session_error(s, "554 5.5.1 Error: no valid recipients");
+		session_error(s, s->txn.rcpt_tried ?
+		    "554 5.5.1 Error: no valid recipients" :
+		    "503 5.5.1 Error: need RCPT command");
 		return;
 	}
 	data_begin(s);
@@ -494,8 +498,9 @@ settle(struct session *s)
 	size_t pending = evbuffer_get_length(bufferevent_get_input(s->bev));
 	int idle = s->wait == SESSION_WAIT_NONE && !s->throttled;
 
-	if (!s->closing && idle && s->sd->stopping &&
-	    (s->state & (SESSION_CONNECTED | SESSION_HELO)))
+	/* Stopping: only a message in DATA is worth finishing; a client in
+	 * the middle of an envelope has nothing accepted and will retry. */
+	if (!s->closing && idle && s->sd->stopping && s->state != SESSION_DATA)
 		session_close_421(s, "4.3.2", "Service shutting down");
 	if (!s->closing && idle && s->eof && pending == 0) {
 		if (s->state == SESSION_DATA)

@@ -90,6 +90,7 @@ struct session_txn {
 	char **rcpt;			/* xrealloc'd array, arena strings */
 	size_t nrcpt;
 	size_t rcpt_cap;
+	int rcpt_tried;			/* RCPTs seen, accepted or not */
 	char *asked;			/* the RCPT being looked up */
 	struct lookup_call lookup;
 	struct enqueue_txn enq;

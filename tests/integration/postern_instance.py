@@ -647,10 +647,13 @@ class SmtpWire:
                                .replace("\n", "\\n"))
 
     def close(self):
-        try:
-            self.sock.close()
-        except OSError:
-            pass
+        # The file from makefile() holds the descriptor too: close both,
+        # or the server never sees the client go.
+        for f in (self.rfile, self.sock):
+            try:
+                f.close()
+            except OSError:
+                pass
 
     def __enter__(self):
         return self

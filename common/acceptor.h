@@ -1,5 +1,5 @@
 /*
- * accept - take connections on a listening socket the master handed us.
+ * acceptor - take connections on a listening socket the master handed us.
  *
  * SYNOPSIS
  *	ac = accept_start(base, service_listener(&svc, "private"), on_conn, arg);
@@ -7,7 +7,8 @@
  *	accept_stop(ac);			// at exit
  *
  * DESCRIPTION
- *	Both enqueue and qmgr take their peers this way: the master connects
+ *	Every service with a private socket (enqueue, qmgr, lookup, local)
+ *	takes its peers this way: the master connects
  *	to the service's "private" socket for each service_connect() and the
  *	new connection becomes one channel.  The socket given to on_conn is
  *	non-blocking and close-on-exec; on_conn owns it.
@@ -16,8 +17,8 @@
  *	When the process runs out of descriptors, accepting pauses for a
  *	second (logged) instead of spinning on a socket that stays readable.
  */
-#ifndef POSTERN_QMGR_ACCEPT_H
-#define POSTERN_QMGR_ACCEPT_H
+#ifndef POSTERN_ACCEPTOR_H
+#define POSTERN_ACCEPTOR_H
 
 struct event_base;
 

@@ -12,7 +12,7 @@
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/service.h"
-#include "qmgr/daemon.h"
+#include "common/daemon.h"
 
 #define DAEMON_NSIGNALS 4
 

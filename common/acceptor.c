@@ -12,7 +12,7 @@
 
 #include "common/log.h"
 #include "common/mem.h"
-#include "qmgr/accept.h"
+#include "common/acceptor.h"
 
 #define ACCEPT_PAUSE_SEC 1
 

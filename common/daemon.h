@@ -1,5 +1,5 @@
 /*
- * daemon - what both queue daemons do around their event loop.
+ * daemon - what every internal daemon does around its event loop.
  *
  * SYNOPSIS
  *	d = daemon_signals(base, &svc, on_reload, on_flush, arg);
@@ -17,8 +17,8 @@
  *	A configuration that no longer loads (a typo, or a file outside the
  *	chroot) is logged and the running settings are kept.
  */
-#ifndef POSTERN_QMGR_DAEMON_H
-#define POSTERN_QMGR_DAEMON_H
+#ifndef POSTERN_DAEMON_H
+#define POSTERN_DAEMON_H
 
 struct event_base;
 struct service;
