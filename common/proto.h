@@ -10,7 +10,9 @@
  *	op=connect id service=NAME		-> id status=ok  + fd
  *						-> id status=error reason
  *	The master allows: smtpd -> enqueue, lookup; enqueue -> qmgr;
- *	qmgr -> local, smtp, lookup; local -> lookup; pop3d, imapd -> lookup.
+ *	qmgr -> local, smtp, lookup, enqueue (bounces and forwards are new
+ *	messages, and enqueue stays the only writer of new queue files);
+ *	local -> lookup; pop3d, imapd -> lookup.
  *
  * ENQUEUE (smtpd -> enqueue): one message streamed in three steps
  *	op=begin id sender client helo protocol [auth envid ret smtputf8 body]

@@ -46,7 +46,8 @@ static const struct service_spec services[] = {
 	{ "lookup", "postern-lookup", 1, { NULL }, { NULL } },
 	{ "local", "postern-local", 1, { NULL }, { "lookup", NULL } },
 	{ "smtp", "postern-smtp", 1, { NULL }, { "lookup", NULL } },
-	{ "qmgr", "postern-qmgr", 1, { NULL }, { "local", "smtp", "lookup", NULL } },
+	{ "qmgr", "postern-qmgr", 1, { NULL },
+	    { "local", "smtp", "lookup", "enqueue", NULL } },
 	{ "enqueue", "postern-enqueue", 1, { NULL }, { "qmgr", NULL } },
 	{ "smtpd", "postern-smtpd", 0, { "smtp", "submission", "pickup", NULL },
 	    { "enqueue", "lookup", NULL } },
@@ -388,4 +389,19 @@ children_status(const struct master *m, struct buf *reply)
 		else
 			attr_putf(reply, "service", "%s - restarting", c->spec->name);
 	}
+}
+
+void
+children_free(struct master *m)
+{
+	for (int i = 0; i < m->nchildren; i++) {
+		struct child *c = &m->children[i];
+		if (c->channel)
+			channel_free(c->channel);
+		if (c->restart_timer)
+			event_free(c->restart_timer);
+	}
+	free(m->children);
+	m->children = NULL;
+	m->nchildren = 0;
 }

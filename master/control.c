@@ -135,5 +135,6 @@ control_open(struct master *m)
 	struct event *ev = event_new(m->base, fd, EV_READ | EV_PERSIST,
 	    control_on_accept, m);
 	event_add(ev, NULL);
+	master_keep_event(m, ev);
 	return 0;
 }

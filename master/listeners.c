@@ -157,3 +157,13 @@ listeners_open(struct master *m)
 		return -1;
 	return 0;
 }
+
+void
+listeners_close(struct master *m)
+{
+	for (int i = 0; i < m->nlisteners; i++) {
+		close(m->listeners[i].fd);
+		free(m->listeners[i].path);
+	}
+	m->nlisteners = 0;
+}

@@ -57,7 +57,12 @@ struct master {
 
 	struct child *children;
 	int nchildren;
+
+	struct event *events[8];	/* signals, control: freed at exit */
+	size_t nevents;
 };
+
+void master_keep_event(struct master *m, struct event *ev);
 
 /* spool.c */
 int spool_prepare(const struct config *cfg, int privileged);
@@ -70,6 +75,7 @@ char *spool_path(const struct config *cfg, const char *rel);
 
 /* listeners.c */
 int listeners_open(struct master *m);
+void listeners_close(struct master *m);
 
 /* children.c */
 const struct service_spec *services_table(size_t *n);
@@ -79,6 +85,7 @@ void children_reap(struct master *m);
 void children_signal(struct master *m, int sig);
 int children_running(const struct master *m);
 void children_status(const struct master *m, struct buf *reply);
+void children_free(struct master *m);
 
 /* control.c */
 int control_open(struct master *m);

@@ -63,6 +63,14 @@ self_dir(void)
 	return xstrdup(path);
 }
 
+void
+master_keep_event(struct master *m, struct event *ev)
+{
+	if (m->nevents == sizeof m->events / sizeof m->events[0])
+		panic("too many master events");
+	m->events[m->nevents++] = ev;
+}
+
 static void
 on_stop_deadline(evutil_socket_t fd, short what, void *arg)
 {
@@ -111,8 +119,11 @@ watch_signals(struct master *m)
 {
 	static const int sigs[] = { SIGCHLD, SIGHUP, SIGTERM, SIGINT };
 
-	for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
-		evsignal_add(evsignal_new(m->base, sigs[i], on_signal, m), NULL);
+	for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+		struct event *ev = evsignal_new(m->base, sigs[i], on_signal, m);
+		evsignal_add(ev, NULL);
+		master_keep_event(m, ev);
+	}
 	signal(SIGPIPE, SIG_IGN);
 }
 
@@ -161,6 +172,21 @@ detach(void)
 	    freopen("/dev/null", "w", stdout) == NULL ||
 	    freopen("/dev/null", "w", stderr) == NULL)
 		fatal("cannot redirect to /dev/null");
+}
+
+/* Everything the master holds, released at exit so that leak checkers
+ * see real leaks only. */
+static void
+master_free(struct master *m)
+{
+	children_free(m);
+	listeners_close(m);
+	for (size_t i = 0; i < m->nevents; i++)
+		event_free(m->events[i]);
+	event_base_free(m->base);
+	config_free(&m->cfg);
+	free(m->config_path);
+	free(m->libexec_dir);
 }
 
 int
@@ -213,5 +239,6 @@ main(int argc, char **argv)
 	event_base_dispatch(m.base);
 	spool_remove_pid(&m.cfg);
 	log_info("stopped");
+	master_free(&m);
 	return 0;
 }
