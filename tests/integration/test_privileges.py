@@ -7,6 +7,7 @@ from outside").
 """
 
 import os
+import time
 
 import pytest
 
@@ -32,6 +33,15 @@ def procs(instance):
     pids = instance.service_pids()
     for name in ("master",) + SERVICES:
         assert name in pids, "no %s process: %s" % (name, pids)
+    # A service still starting has not dropped its privileges yet (under
+    # the sanitizers start-up is slow): give each one time to finish its
+    # start-up, then judge what it kept.
+    deadline = time.monotonic() + 15
+    for name in SERVICES:
+        for pid in pids[name]:
+            while (proc_status(pid).get("NoNewPrivs") != "1" and
+                   time.monotonic() < deadline):
+                time.sleep(0.1)
     return {name: [(pid, proc_status(pid)) for pid in plist]
             for name, plist in pids.items()}
 
