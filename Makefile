@@ -7,9 +7,9 @@ CMAKE_FLAGS ?=
 
 DEB_PACKAGES = build-essential cmake pkg-config libevent-dev libssl-dev \
 	liblmdb-dev libcap-dev libc-ares-dev libcrypt-dev libseccomp-dev \
-	libcmocka-dev python3 python3-pytest swaks curl openssl
+	libcmocka-dev python3 python3-pytest swaks curl openssl clang
 
-.PHONY: all build deps run test test-asan clean
+.PHONY: all build deps run test test-asan fuzz clean
 
 all: build
 
@@ -30,5 +30,13 @@ test: deps build
 test-asan:
 	$(MAKE) test BUILD=build-asan SANITIZE=address,undefined
 
+# Each libFuzzer target for FUZZ_SECONDS (default 60); 600 for the long run.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	@cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DPOSTERN_FUZZ=ON \
+		-DPOSTERN_SANITIZE=address,undefined -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build build-fuzz -j $$(nproc)
+	FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh build-fuzz
+
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
