@@ -49,7 +49,7 @@ static const struct service_spec services[] = {
 	{ "qmgr", "postern-qmgr", 1, { NULL },
 	    { "local", "smtp", "lookup", "enqueue", NULL } },
 	{ "enqueue", "postern-enqueue", 1, { NULL }, { "qmgr", NULL } },
-	{ "smtpd", "postern-smtpd", 0, { "smtp", "submission", "pickup", NULL },
+	{ "smtpd", "postern-smtpd", 0, { "smtp", "submission", "smtps", "pickup", NULL },
 	    { "enqueue", "lookup", NULL } },
 	{ "pop3d", "postern-pop3d", 0, { "pop3", "pop3s", NULL }, { "lookup", NULL } },
 	{ "imapd", "postern-imapd", 0, { "imap", "imaps", NULL }, { "lookup", NULL } },
@@ -99,7 +99,8 @@ static const struct listener *
 private_listener(const struct master *m, const char *service)
 {
 	for (int i = 0; i < m->nlisteners; i++)
-		if (m->listeners[i].path && !strcmp(m->listeners[i].owner, service))
+		if (!strcmp(m->listeners[i].name, "private") &&
+		    !strcmp(m->listeners[i].owner, service))
 			return &m->listeners[i];
 	return NULL;
 }
@@ -245,7 +246,7 @@ child_exec(struct child *c, int master_end)
 	for (int i = 0; i < m->nlisteners; i++) {
 		const struct listener *l = &m->listeners[i];
 		int mine = 0;
-		if (l->path)
+		if (strcmp(l->name, "private") == 0)
 			mine = !strcmp(l->owner, c->spec->name);
 		else
 			for (int j = 0; c->spec->listen_names[j]; j++)

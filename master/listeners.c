@@ -145,8 +145,9 @@ open_pickup_listener(struct master *m)
 		free(path);
 		return -1;
 	}
-	free(path);
-	return listener_add(m, "pickup", NULL, fd, NULL);
+	/* Listed with its path so it is removed at exit, but owned by no
+	 * service's private socket (its name is not "private"). */
+	return listener_add(m, "pickup", NULL, fd, path);
 }
 
 int
@@ -163,6 +164,8 @@ listeners_close(struct master *m)
 {
 	for (int i = 0; i < m->nlisteners; i++) {
 		close(m->listeners[i].fd);
+		if (m->listeners[i].path)
+			unlink(m->listeners[i].path);
 		free(m->listeners[i].path);
 	}
 	m->nlisteners = 0;

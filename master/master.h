@@ -58,6 +58,7 @@ struct master {
 	struct child *children;
 	int nchildren;
 
+	char *control_path;		/* public/control */
 	struct event *events[8];	/* signals, control: freed at exit */
 	size_t nevents;
 };

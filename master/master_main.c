@@ -184,6 +184,9 @@ master_free(struct master *m)
 	for (size_t i = 0; i < m->nevents; i++)
 		event_free(m->events[i]);
 	event_base_free(m->base);
+	if (m->control_path)
+		unlink(m->control_path);
+	free(m->control_path);
 	config_free(&m->cfg);
 	free(m->config_path);
 	free(m->libexec_dir);
