@@ -127,7 +127,7 @@ control_open(struct master *m)
 	char err[256];
 	int fd = net_listen_unix(path, 0666, err, sizeof err);
 
-	free(path);
+	m->control_path = path;	/* removed at exit */
 	if (fd < 0) {
 		log_warn("%s", err);
 		return -1;
